@@ -69,6 +69,9 @@ actors = st.none() | st.fixed_dictionaries(
 )
 
 
+known_tags = st.sampled_from(
+    ["guard_gate_decision", "mcp:stepup", "billing:refund", "webhook:test"]
+)
 metadata_objects = st.none() | st.dictionaries(st.text(max_size=12), json_values, max_size=6)
 
 
@@ -81,7 +84,7 @@ def audit_dicts(
         {
             "id": st.text(min_size=1, max_size=40),
             "project_id": st.text(min_size=1, max_size=40),
-            "tag": tags or st.text(min_size=1, max_size=60),
+            "tag": tags or known_tags | st.text(min_size=1, max_size=60),
             "created_at": times,
         },
         optional={
