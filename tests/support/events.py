@@ -84,7 +84,7 @@ def audit_dicts(
         {
             "id": st.text(min_size=1, max_size=40),
             "project_id": st.text(min_size=1, max_size=40),
-            "tag": tags or known_tags | st.text(min_size=1, max_size=60),
+            "tag": known_tags | st.text(min_size=1, max_size=60) if tags is None else tags,
             "created_at": times,
         },
         optional={
@@ -92,7 +92,7 @@ def audit_dicts(
             "status": st.booleans(),
             "webhook_notification": st.booleans(),
             "actor": actors,
-            "metadata": metadata or metadata_objects,
+            "metadata": metadata_objects if metadata is None else metadata,
             "error": maybe_text,
         },
     )
