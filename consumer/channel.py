@@ -68,3 +68,11 @@ class ChannelConfig(BaseModel):
         if self.chat_id is not None:
             data["chat_id"] = redact_chat_id(self.chat_id)
         return data
+
+
+class ChannelsFile(BaseModel):
+    """A channels file (ARCHITECTURE.md §4): `channels:` and the list of channels."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channels: list[ChannelConfig]
