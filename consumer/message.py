@@ -53,8 +53,13 @@ DANGEROUS_KEYS: Final = frozenset(
         "cookie",
     }
 )
-#: Keys containing any of these anywhere are dropped too (`api_token`, `accessToken`, `passwd`).
+#: Keys containing any of these anywhere (ignoring case and separators) are dropped too:
+#: `api_token`, `accessToken`, `passwd`, `RAWCOMMAND`, `shellLine`. (Not `script`: `description`.)
 DANGEROUS_KEY_PARTS: Final = (
+    "command",
+    "shell",
+    "argv",
+    "stdin",
     "password",
     "passwd",
     "secret",
@@ -123,11 +128,11 @@ def format_actor(actor: Actor | None) -> str:
 
 def is_dangerous_key(key: str) -> bool:
     """True when a metadata key may carry raw shell text or a secret (ARCHITECTURE.md §3)."""
-    lowered = key.lower()
-    squashed = "".join(ch for ch in lowered if ch.isalnum())
+    visible = _FORMAT_CHARS.sub("", key)  # "pass\u200bword" is still "password"
+    squashed = "".join(ch for ch in visible.lower() if ch.isalnum())
     if any(part in squashed for part in DANGEROUS_KEY_PARTS):
         return True
-    words = _KEY_WORDS.findall(_CAMEL_BOUNDARY.sub(" ", key).lower())
+    words = _KEY_WORDS.findall(_CAMEL_BOUNDARY.sub(" ", visible).lower())
     return any(word in DANGEROUS_KEYS for word in words)
 
 

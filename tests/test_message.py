@@ -265,6 +265,11 @@ def test_clean_inline_gives_one_bounded_visible_line(text: str, limit: int) -> N
         "apiKey",
         "private_key",
         "argv0",
+        "RAWCOMMAND",
+        "shellLine",
+        "sh\u200bell",
+        "to\u2060ken",
+        "script_body",
     ],
 )
 def test_dangerous_keys_are_recognized(key: str) -> None:
