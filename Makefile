@@ -44,6 +44,9 @@ pytest: venv kafka-jars ## the test suite (starts and stops its own Kafka broker
 
 test: lint typecheck pytest ## everything CI runs
 
+demo: venv kafka-jars ## the service end to end: local broker, capture sink, consumer, the spec's scenarios
+	$(BIN)/python -m dev.demo
+
 kafka: venv kafka-jars ## run a local broker in the foreground (Ctrl-C stops it)
 	$(BIN)/python -m dev.localkafka run
 
