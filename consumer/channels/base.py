@@ -7,15 +7,17 @@ into an OutboundRequest and classifies the endpoint's answer into a Verdict. It 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import orjson
 
 from consumer.channel import ChannelConfig, ChannelType
 from consumer.notification import Notification
+from consumer.redact import redact_url
 
 
 class Outcome(StrEnum):
@@ -41,6 +43,17 @@ class OutboundRequest:
 
     def body_bytes(self) -> bytes:
         return orjson.dumps(self.body)
+
+    @property
+    def redacted_url(self) -> str:
+        return redact_url(self.url)
+
+    def __repr__(self) -> str:
+        # Neither the URL (a credential) nor the body (event data, a Telegram chat id) is shown.
+        return (
+            f"OutboundRequest(method={self.method!r}, url={self.redacted_url!r}, "
+            f"body=<{len(self.body_bytes())} bytes>)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +107,49 @@ def by_status(status: int, headers: Mapping[str, str]) -> Verdict:
     if 400 <= status < 500:
         return Verdict(Outcome.REJECTED, None, f"http {status}")
     return Verdict(Outcome.FAILED, None, f"http {status}")
+
+
+#: Longest `Verdict.detail` a channel builds from a provider's answer.
+DETAIL_MAX: Final = 80
+_SAFE_WORD = re.compile(r"[A-Za-z][A-Za-z'_-]{0,39}[:.,;!]?")
+
+
+def safe_words(text: str, limit: int = DETAIL_MAX) -> str:
+    """The words of a provider's error text that are safe to log: letters only.
+
+    Anything with a digit, a slash, a quote or other punctuation inside is dropped, and with it
+    tokens, ids, URLs, byte offsets and quoted fragments of our own message, which some
+    providers echo back (Telegram: `can't parse entities: ... "<tag>" at byte offset 3`).
+    """
+    words = [w for w in text.split() if _SAFE_WORD.fullmatch(w)]
+    out = ""
+    for word in words:
+        candidate = f"{out} {word}" if out else word
+        if len(candidate) > limit:
+            break
+        out = candidate
+    return out
+
+
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """The answer as a JSON object, or None when it is not one."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def with_detail(verdict: Verdict, extra: str) -> Verdict:
+    """`verdict` with `extra` appended to its detail (a safe provider code or phrase)."""
+    if not extra:
+        return verdict
+    detail = f"{verdict.detail} {extra}" if verdict.detail else extra
+    return replace(verdict, detail=detail[:DETAIL_MAX].rstrip())
+
+
+def seconds(value: object) -> float | None:
+    """A non-negative number of seconds from a JSON value, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if value >= 0 else None
