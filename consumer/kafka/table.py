@@ -129,8 +129,8 @@ class ChannelTopicReader:
             # Only used when a remembered position no longer exists (topic recreated).
             auto_offset_reset="earliest",
         )
-        await consumer.start()
         try:
+            await consumer.start()
             await self._assign(consumer, partitions)
             if self._targets is None:
                 ends = await consumer.end_offsets(list(consumer.assignment()))
@@ -154,8 +154,8 @@ class ChannelTopicReader:
 
     async def _partitions(self) -> set[int]:
         admin = AIOKafkaAdminClient(**client_kwargs(self.settings, client_id=CLIENT_ID))
-        await admin.start()
         try:
+            await admin.start()
             # All topics: a metadata request naming the topic could auto-create it.
             topics: list[dict[str, Any]] = await admin.describe_topics()
         finally:
