@@ -18,6 +18,8 @@ from structlog.testing import capture_logs
 
 from consumer import metrics
 from consumer.channel import ChannelConfig, ChannelsFile, ChannelType
+from consumer.channels.base import Outcome
+from consumer.delivery import Delivery, DeliveryConfig
 from consumer.directory import (
     ChannelDirectory,
     Directory,
@@ -28,7 +30,9 @@ from consumer.directory import (
 )
 from consumer.directory_file import ChannelFileWatcher, _look, _Read, _Unchanged, stamp
 from consumer.errors import ChannelsError
+from consumer.message import test_notification
 from consumer.urlpolicy import UrlPolicy
+from tests.support.sink import Sink
 
 EXAMPLE = Path(__file__).parent / "data" / "channels" / "example.yaml"
 SECRET = "SECRETPART0123456789"  # a URL path segment that must never show in a problem
@@ -65,6 +69,13 @@ def test_the_example_file_has_one_valid_channel_of_every_type() -> None:
     assert telegram.chat_id == "-1001234567890"
     # The schema model of the file (schemas/channels.schema.json) accepts it as well.
     assert ChannelsFile.model_validate(yaml.safe_load(EXAMPLE.read_bytes())).channels == channels
+
+
+def test_the_readme_example_is_the_example_file() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("### Channels file") :]
+    block = section[section.index("```yaml\n") + len("```yaml\n") : section.index("\n```\n")]
+    assert parse_channels(block.encode()) == load_channels_file(EXAMPLE)
 
 
 def test_json_and_yaml_give_the_same_channels(tmp_path: Path) -> None:
@@ -554,3 +565,29 @@ def test_a_file_rewritten_within_one_timestamp_tick_is_still_read(tmp_path: Path
     os.utime(path, ns=(past, past))
     old = stamp(path)
     assert isinstance(_look(path, UrlPolicy(), old, time.time_ns(), racy.digest), _Unchanged)
+
+
+async def test_after_a_swap_new_channels_receive_and_removed_ones_do_not(tmp_path: Path) -> None:
+    insecure = UrlPolicy(allow_insecure=True)  # the sink is plain http on 127.0.0.1
+    async with Sink() as sink, Delivery(DeliveryConfig(policy=insecure)) as d:
+
+        def on_sink(id: str) -> dict[str, object]:
+            return channel(id, url=sink.url(f"/{id}"))
+
+        k8s_volume(tmp_path, "2024_01_01_00_00_00.1", document(on_sink("old"), on_sink("kept")))
+        directory = ChannelDirectory(file_expected=True)
+        watcher = ChannelFileWatcher(
+            tmp_path / "channels.yaml", directory, insecure, interval_s=0.02
+        )
+        await watcher.start()
+        try:
+            k8s_volume(tmp_path, "2024_01_01_00_00_00.2", document(on_sink("kept"), on_sink("new")))
+            await eventually(lambda: ids(directory) == ["kept", "new"])
+            results = await d.deliver(test_notification("p1"), directory.active_for("p1"))
+        finally:
+            await watcher.stop()
+    assert [(r.channel_id, r.outcome) for r in results] == [
+        ("kept", Outcome.DELIVERED),
+        ("new", Outcome.DELIVERED),
+    ]
+    assert sorted(r.path for r in sink.received) == ["/kept", "/new"]
