@@ -505,7 +505,7 @@ class Delivery:
             return error_attempt(exc, time.monotonic() - started)
         duration = time.monotonic() - started
         if 300 <= status < 400:
-            return Attempt(Outcome.REJECTED, status, "redirect not followed", duration_s=duration)
+            return Attempt(Outcome.BLOCKED, status, "redirect not followed", duration_s=duration)
         try:
             verdict = module.classify(status, headers, body)
         except Exception as exc:  # noqa: BLE001  # a classifier bug must not stop the others

@@ -224,7 +224,7 @@ async def test_a_10_mb_answer_is_read_only_up_to_the_cap(sink: Sink) -> None:
         ),
         pytest.param(
             (redirect("http://example.invalid/x"),),
-            Outcome.REJECTED,
+            Outcome.BLOCKED,
             302,
             1,
             "redirect not followed",
@@ -287,7 +287,7 @@ async def test_a_redirect_never_reaches_the_other_host(sink: Sink) -> None:
         url = sink.script("/hook", redirect(target.replace("127.0.0.1", "localhost")))
         async with Delivery(config(), registry=fake_registry()) as d:
             (result,) = await d.deliver(NOTE, [channel("c", url)])
-        assert result.outcome is Outcome.REJECTED
+        assert result.outcome is Outcome.BLOCKED
         assert result.detail == "redirect not followed"
         assert elsewhere.received == []
 
