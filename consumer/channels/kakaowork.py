@@ -110,7 +110,8 @@ def classify(status: int, headers: Mapping[str, str], body: bytes) -> Verdict:
 
 
 def _text_block(text: str) -> dict[str, Any]:
-    return {"type": "text", "text": clip_to(text, MAX_TEXT_BLOCK_CHARS), "markdown": False}
+    shown = clip_to(text, MAX_TEXT_BLOCK_CHARS) or "-"  # a text block must not be empty
+    return {"type": "text", "text": shown, "markdown": False}
 
 
 def _description(piece: Piece) -> dict[str, Any]:

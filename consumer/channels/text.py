@@ -212,6 +212,7 @@ def clip(text: str, fits: Callable[[str], bool], keep: int = 0) -> str:
 
 def clip_to(text: str, limit: int, escape: Callable[[str], str] = str) -> str:
     """`escape(text)`, cut (in the raw text) to at most `limit` UTF-16 units."""
+    text = text[: limit + 1]  # more can never fit: escaping only ever adds
     return escape(clip(text, lambda t: units(escape(t)) <= limit))
 
 
@@ -219,10 +220,12 @@ def fit(pieces: Iterable[Piece], budget: int, cost: Callable[[Piece], int]) -> l
     """Shrink `pieces` until the sum of their costs is at most `budget` (see module docstring).
 
     `cost(piece)` is the rendered size of a piece, separators included; it must grow with the
-    piece's text. Only if even a bare title and verify line cannot fit does the result exceed
-    `budget`, which no channel limit comes near.
+    piece's text and be at least its length. Only if even a bare title and verify line cannot
+    fit does the result exceed `budget`, which no channel limit comes near.
     """
-    items = list(pieces)
+    # A text longer than the whole budget can never fit: shorten it first (still marked as cut
+    # below, since it still does not fit), which bounds the work on huge values.
+    items = [replace(p, text=p.text[: budget + 1]) for p in pieces]
 
     def excess() -> int:
         return sum(cost(p) for p in items) - budget

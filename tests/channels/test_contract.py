@@ -116,13 +116,13 @@ def kakaowork_limits(b: dict[str, Any]) -> list[str]:
         kind = block["type"]
         if kind == "header" and u16(block["text"]) > 20:
             problems.append("header over 20")
-        if kind == "text" and u16(block["text"]) > 500:
-            problems.append("text block over 500")
+        if kind == "text" and not 0 < u16(block["text"]) <= 500:
+            problems.append("text block empty or over 500")
         if kind == "description":
             if u16(block["term"]) > 10:
                 problems.append("term over 10")
-            if u16(block["content"]["text"]) > 500:
-                problems.append("description over 500")
+            if not 0 < u16(block["content"]["text"]) <= 500:
+                problems.append("description empty or over 500")
         if kind == "button" and u16(block["text"]) > 20:
             problems.append("button over 20")
     return problems
@@ -768,3 +768,14 @@ def test_any_status_with_any_body_gives_a_verdict(channel_type: ChannelType, sta
             assert verdict.outcome is Outcome.FAILED
         if status == 429:
             assert verdict.outcome is Outcome.RATE_LIMITED
+
+
+@pytest.mark.parametrize("channel_type", TYPES, ids=ids)
+def test_a_million_character_value_is_cut_like_any_other(channel_type: ChannelType) -> None:
+    huge = "<&>*_[x](y) \U0001f600" * 70_000
+    notification = session(resource=huge, reason=huge)
+    notification = replace(notification, title="[Step-up] " + huge)
+    request = CHANNELS[channel_type].render(notification, channel(channel_type))
+    assert LIMITS[channel_type](body(request)) == []
+    assert INERT[channel_type](body(request)) == []
+    assert shows(channel_type, request, VERIFY_URL)
