@@ -48,6 +48,8 @@ class ChannelSource(ChannelLookup, Protocol):
     @property
     def ready(self) -> bool: ...
 
+    async def wait_ready(self) -> None: ...
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -100,6 +102,11 @@ class Service:
             stack.push_async_callback(self.health.stop)
             await self.directory.start()
             stack.push_async_callback(self.directory.stop)
+            # Consume no event before the channels topic is read to its end: an alert for a
+            # channel that only the topic knows would otherwise go nowhere.
+            await _first(self.directory.wait_ready(), stop.wait())
+            if stop.is_set():
+                return
             delivery = Delivery(DeliveryConfig.from_settings(s))
             await delivery.start()
             stack.push_async_callback(delivery.close)

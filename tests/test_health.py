@@ -21,11 +21,14 @@ pytestmark = pytest.mark.kafka
 class NotYetLoaded(StaticChannels):
     def __init__(self, channels: Sequence[ChannelConfig]) -> None:
         super().__init__(channels)
-        self.loaded = False
+        self.loaded = asyncio.Event()
 
     @property
     def ready(self) -> bool:
-        return self.loaded
+        return self.loaded.is_set()
+
+    async def wait_ready(self) -> None:
+        await self.loaded.wait()
 
 
 async def test_probes_and_metrics(kafka_bootstrap: str, new_topic: TopicFactory) -> None:
@@ -40,20 +43,23 @@ async def test_probes_and_metrics(kafka_bootstrap: str, new_topic: TopicFactory)
         assert service.health is not None
         base = f"http://127.0.0.1:{service.health.port}"
         async with aiohttp.ClientSession() as http:
-            await wait_until(lambda: service.readiness()["joined_group"], 30)
+            await produce(kafka_bootstrap, audit, [sample("guard_deny_rbac", unique("p")), b"{"])
+            await asyncio.sleep(1)
             async with http.get(f"{base}/readyz") as r:
-                assert r.status == 503  # joined, but the channel directory is not loaded
+                assert r.status == 503  # the channel directory is not loaded: nothing consumed
                 assert await r.json() == {
                     "ready": False,
-                    "checks": {"joined_group": True, "channels_loaded": False},
+                    "checks": {"joined_group": False, "channels_loaded": False},
                 }
-            directory.loaded = True
+            async with http.get(f"{base}/metrics") as r:
+                assert f'webhook_records_consumed_total{{topic="{audit}"}}' not in await r.text()
+            directory.loaded.set()
+            await wait_until(lambda: service.readiness()["joined_group"], 30)
             async with http.get(f"{base}/readyz") as r:
                 assert r.status == 200
             async with http.get(f"{base}/livez") as r:
                 assert r.status == 200
 
-            await produce(kafka_bootstrap, audit, [sample("guard_deny_rbac", unique("p")), b"{"])
             text = ""
             for _ in range(100):
                 async with http.get(f"{base}/metrics") as r:

@@ -11,8 +11,10 @@ import argparse
 import asyncio
 import os
 import signal
+import sys
 
 from consumer.config import Settings, load_settings
+from consumer.errors import ChannelsError
 from consumer.logs import configure_logging, get_logger
 from consumer.service import ChannelSource, Service
 
@@ -58,6 +60,12 @@ def main(_args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.log_format)
     try:
         return asyncio.run(serve(settings))
+    except ChannelsError as exc:  # an operator's mistake: say what is wrong, no traceback
+        log.error("channels_file_rejected", problems=exc.problems)
+        print("webhook-consumer run: the channels file is invalid:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
     except Exception as exc:
         log.exception("service_crashed", error=type(exc).__name__)
         return 1

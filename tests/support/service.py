@@ -40,6 +40,9 @@ class StaticChannels:
     def active_for(self, project_id: str) -> Sequence[ChannelConfig]:
         return self._by_project.get(project_id, ())
 
+    async def wait_ready(self) -> None:
+        return None
+
     async def start(self) -> None:
         return None
 
