@@ -28,7 +28,7 @@ class Outcome(StrEnum):
     RATE_LIMITED = "rate_limited"  # 429, or our own pacing could not fit it in the budget
     FAILED = "failed"  # 5xx, connection refused or reset, unreadable answer
     TIMEOUT = "timeout"  # the 5 s budget ran out
-    BLOCKED = "blocked"  # the URL policy refused the target; nothing was sent
+    BLOCKED = "blocked"  # the URL policy refused the target (or a redirect was not followed)
     SKIPPED = "skipped"  # the channel's circuit is open; nothing was sent
 
 
