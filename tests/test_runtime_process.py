@@ -84,6 +84,7 @@ async def test_sigterm_with_a_hanging_endpoint_drains_commits_and_exits_0(
             took = time.monotonic() - t0
         finally:
             proc.stop()
+    print(f"SIGTERM with a hanging endpoint: exit {code} after {took:.2f}s")
     assert code == 0, proc.log_path.read_text()[-3000:]
     assert took < 9, (
         f"shutdown took {took:.1f}s"
@@ -156,6 +157,7 @@ async def test_kill_9_mid_burst_loses_nothing_and_replays_little(
     replayed = sum(1 for t in tags(sink.requests("/burst")[n_before:]) if t in before_kill)
     # What a crash replays: records in flight plus those finished since the last commit, which
     # is forced once as many records as the in-flight bound have finished.
+    print(f"kill -9 after {n_before} posts, committed {committed}: {replayed} replayed")
     assert replayed <= 2 * bound + 1, f"{replayed} duplicates"
 
 
