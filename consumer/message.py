@@ -54,9 +54,11 @@ DANGEROUS_KEYS: Final = frozenset(
     }
 )
 #: Keys containing any of these anywhere (ignoring case and separators) are dropped too:
-#: `api_token`, `accessToken`, `passwd`, `RAWCOMMAND`, `shellLine`. (Not `script`: `description`.)
+#: `api_token`, `accessToken`, `passwd`, `RAWCOMMAND`, `shellLine`, `cmdline`, `rawcmd`.
+#: (Not `script`: `description`; not `raw`: `drawer`.)
 DANGEROUS_KEY_PARTS: Final = (
     "command",
+    "cmd",
     "shell",
     "argv",
     "stdin",

@@ -270,6 +270,9 @@ def test_clean_inline_gives_one_bounded_visible_line(text: str, limit: int) -> N
         "sh\u200bell",
         "to\u2060ken",
         "script_body",
+        "cmdline",
+        "CMDLINE",
+        "rawcmd",
     ],
 )
 def test_dangerous_keys_are_recognized(key: str) -> None:
