@@ -9,6 +9,7 @@ Renderers then only escape for their own markup.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -33,6 +34,12 @@ METADATA_MAX_DEPTH: Final = 3  # objects nested deeper are shown as "{…}"
 METADATA_KEY_MAX: Final = 60
 METADATA_VALUE_MAX: Final = 120
 METADATA_LIST_MAX_ITEMS: Final = 5
+#: Metadata keys repeat from event to event: the verdict on a key and its cleaned form are
+#: cached for this many distinct keys of at most KEY_CACHE_MAX_LEN characters (memory stays
+#: bounded whatever the events hold). Profiling (docs/BENCHMARKS.md) found the key checks to be
+#: a third of the cost of building an audit notification.
+KEY_CACHE_SIZE: Final = 4096
+KEY_CACHE_MAX_LEN: Final = 256
 
 #: Metadata keys dropped wherever they appear (compared case-insensitively, also as one word of
 #: a compound key: `rawCommand`, `shell_cmd`, `x-authorization`). ARCHITECTURE.md §3.
@@ -244,9 +251,10 @@ def _flatten(obj: Mapping[str, Any], prefix: str, depth: int) -> Iterator[tuple[
     """Safe leaf pairs of a metadata object, depth first, in the object's key order."""
     for raw_key, value in obj.items():
         key = str(raw_key)
-        if is_dangerous_key(key):
+        dangerous, cleaned = _judge_key(key)
+        if dangerous:
             continue
-        name = prefix + _clean_key(key)
+        name = prefix + cleaned
         if isinstance(value, Mapping) and value:
             if depth < METADATA_MAX_DEPTH:
                 yield from _flatten(value, name + ".", depth + 1)
@@ -254,6 +262,18 @@ def _flatten(obj: Mapping[str, Any], prefix: str, depth: int) -> Iterator[tuple[
                 yield name, "{…}"
         else:
             yield name, _format_value(value)
+
+
+def _judge_key(key: str) -> tuple[bool, str]:
+    """(whether the key is dangerous, its cleaned form); cached for keys of ordinary length."""
+    if len(key) <= KEY_CACHE_MAX_LEN:
+        return _judge_key_cached(key)
+    return is_dangerous_key(key), _clean_key(key)
+
+
+@functools.lru_cache(maxsize=KEY_CACHE_SIZE)
+def _judge_key_cached(key: str) -> tuple[bool, str]:
+    return is_dangerous_key(key), _clean_key(key)
 
 
 def _clean_key(key: str) -> str:
