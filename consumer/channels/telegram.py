@@ -6,11 +6,14 @@ name): `send_message_url` makes it the `sendMessage` endpoint. The target chat i
 `chat_id` (a secret like the token: it only ever appears in the request body).
 
 The only tag in the text is our `<b>` around the title; `&`, `<` and `>` of event data are
-escaped, so it can open no tag and no link. The preview is disabled so Telegram never fetches
-the verify link.
+escaped, so it can open no tag and no link. Telegram makes every `@username` in a text a mention,
+which notifies that user: event data gets a zero-width space after such an `@`, so it stays text
+(an `@` inside a word, as in an e-mail address, is no mention and is left alone). The preview is
+disabled so Telegram never fetches the verify link.
 
 Docs: https://core.telegram.org/bots/api#sendmessage
       https://core.telegram.org/bots/api#html-style
+      https://core.telegram.org/api/mentions
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ MAX_TEXT_CHARS: Final = 4096
 
 METHOD: Final = "sendMessage"
 _BOT_SEGMENT = re.compile(r"bot[^/]+")
+# An `@` that starts a mention: not after a username character, and followed by one.
+_MENTION = re.compile(r"(?<![A-Za-z0-9_])@(?=[A-Za-z0-9_])")
+_ZWSP = "\u200b"
 
 
 def send_message_url(url: str) -> str:
@@ -109,10 +115,17 @@ def classify(status: int, headers: Mapping[str, str], body: bytes) -> Verdict:
     return Verdict(Outcome.FAILED, None, detail)
 
 
+def escape(text: str) -> str:
+    """HTML-escaped, with every `@username` mention broken by a zero-width space."""
+    return _MENTION.sub("@" + _ZWSP, escape_html(text))
+
+
 def _line(piece: Piece) -> str:
     if piece.role is Role.TITLE:
-        return f"<b>{escape_html(piece.text)}</b>"
-    return escape_html(piece.line())
+        return f"<b>{escape(piece.text)}</b>"
+    if piece.role is Role.VERIFY:
+        return escape_html(piece.line())  # the link stays whole
+    return escape(piece.line())
 
 
 def _cost(piece: Piece) -> int:

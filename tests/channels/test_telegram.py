@@ -7,7 +7,7 @@ import pytest
 from consumer.channel import ChannelType
 from consumer.channels import telegram
 from consumer.channels.base import Outcome
-from tests.channels.cases import CASES, CHAT_ID, channel
+from tests.channels.cases import CASES, CHAT_ID, channel, session
 
 BOT = "https://api.telegram.org/bot123456:ABC-def_GHI"
 
@@ -55,6 +55,19 @@ def test_the_body_is_an_html_send_message_without_preview() -> None:
         "Verify: https://auth.transcodes.example/verify/tc_stepup_01HZX?state=a1b2&amp;lang=en"
         in body["text"]
     )
+
+
+def test_an_at_username_in_event_data_mentions_no_one() -> None:
+    """Telegram makes `@name` a mention that notifies the user: a zero-width space breaks it."""
+    note = session(
+        actor="@ceo_account <ceo@example.com>",
+        reason="ping @oncall_admin,@sec_team (x@y.io)",
+        verify_url="https://auth.transcodes.example/v/@team?u=1",
+    )
+    text = telegram.render(note, channel(ChannelType.TELEGRAM)).body["text"]
+    assert "Actor: @\u200bceo_account &lt;ceo@example.com&gt;" in text
+    assert "Reason: ping @\u200boncall_admin,@\u200bsec_team (x@y.io)" in text
+    assert "Verify: https://auth.transcodes.example/v/@team?u=1" in text  # the link stays whole
 
 
 def test_a_supergroup_migration_is_rejected_without_the_new_chat_id() -> None:
