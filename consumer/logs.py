@@ -3,11 +3,15 @@
 Field names SREs rely on: `event`, `topic`, `partition`, `offset`, `project_id`, `channel_id`,
 `channel_type`, `outcome`, `status`, `duration_ms`. A last processor scrubs URLs out of every
 string value, so a webhook URL that slips into an exception text is still never printed whole.
+Another escapes control and invisible format characters in string values (event data such as a
+project id reaches log lines): no terminal escape sequence, line or paragraph separator or bidi
+override can reach an operator's terminal or log viewer as such, in either format.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
@@ -35,6 +39,29 @@ def scrub_urls(
     return event_dict
 
 
+# Control characters but tab, newline and carriage return (which both renderers quote), line and
+# paragraph separators, and invisible format characters (zero-width, bidi embeddings, overrides,
+# isolates, marks).
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def escape_controls(
+    _logger: object, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: control and format characters in string values become `\\uXXXX`."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and _UNSAFE.search(value):
+            event_dict[key] = _UNSAFE.sub(_escaped, value)
+    return event_dict
+
+
 def _orjson_dumps(obj: Any, default: Any = None) -> str:
     return orjson.dumps(obj, default=default or str).decode()
 
@@ -48,6 +75,7 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | N
         structlog.processors.TimeStamper(fmt="iso", utc=True, key="ts"),
         structlog.processors.format_exc_info,
         scrub_urls,
+        escape_controls,
     ]
     if fmt == "console":
         renderer: list[Any] = [structlog.dev.ConsoleRenderer(colors=False)]
