@@ -2,13 +2,16 @@
 
 The card has a title TextBlock, a FactSet with one fact per field, and an `Action.OpenUrl`
 "Verify" button for the verify link. TextBlock and fact texts go through Teams' markdown, so
-event data gets a backslash before emphasis and code characters and before the `(` of a
-`[text](url)` link. Teams renders no HTML, and no `<at>` mention without an `msteams.entities`
-list, which we never send. The whole JSON body stays within the ~28 KB Teams accepts: `fit`
-shrinks the texts with their cost counted in JSON bytes.
+event data gets a backslash before emphasis and code characters, before the `(` of a
+`[text](url)` link, before the `{` of a `{{DATE(…)}}` / `{{TIME(…)}}` function, and before the
+marker of a list item it would start (`- x`, `1. x`). Teams renders no HTML, and no `<at>`
+mention without an `msteams.entities` list, which we never send. The whole JSON body stays within
+the ~28 KB Teams accepts: `fit` shrinks the texts with their cost counted in JSON bytes.
 
 Docs: https://learn.microsoft.com/en-us/connectors/teams/#microsoft-teams-webhook
       https://adaptivecards.io/explorer/AdaptiveCard.html
+      https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/cards-format
+      https://learn.microsoft.com/en-us/adaptive-cards/authoring-cards/text-features
 """
 
 from __future__ import annotations
@@ -63,7 +66,19 @@ COLOURS: Final[dict[Tone, str]] = {
     "info": "Default",
 }
 
-escape = markdown_escaper("*_~`")
+_escape_markdown = markdown_escaper("*_~`{")
+# A list item a text would start: "- x", "+ x", "1. x", "1) x" (Fact.Value renders lists).
+_BULLET_START = re.compile(r"^(?=[-+](?:\s|$))")
+_NUMBER_START = re.compile(r"^(\d{1,9})(?=[.)](?:\s|$))")
+
+
+def escape(text: str) -> str:
+    """Teams markdown escaped: emphasis, code, links, date functions and a leading list marker."""
+    text = _escape_markdown(text)
+    text = _BULLET_START.sub("\\\\", text)
+    return _NUMBER_START.sub(r"\1\\", text)
+
+
 # A Workflows error: `{"error": {"code": "TriggerInputSchemaMismatch", "message": ...}}`.
 _ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z.]{0,63}")
 # Retired O365 connectors answered 200 with this text for a failure.

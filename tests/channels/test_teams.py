@@ -72,3 +72,21 @@ def test_a_legacy_connector_error_under_200_is_not_delivered() -> None:
     verdict = teams.classify(200, {}, answer)
     assert verdict.outcome is Outcome.REJECTED
     assert "413" in verdict.detail
+
+
+def test_event_data_starts_no_list_and_calls_no_date_function() -> None:
+    """Fact.Value renders lists and `{{DATE()}}`: event data stays text, shown as typed."""
+    n = session(
+        actor="- Jane Doe",
+        resource="1. prod",
+        action="+ drop",
+        reason="on {{DATE(2017-02-14T06:08:39Z,SHORT)}}, 2) then 1.5 GB - gone",
+    )
+    facts = {
+        f["title"]: f["value"]
+        for f in card(teams.render(n, channel(ChannelType.TEAMS)))["body"][1]["facts"]
+    }
+    assert facts["Actor"] == "\\- Jane Doe"
+    assert facts["Resource"] == "1\\. prod"
+    assert facts["Action"] == "\\+ drop"
+    assert facts["Reason"] == "on \\{\\{DATE(2017-02-14T06:08:39Z,SHORT)}}, 2) then 1.5 GB - gone"
