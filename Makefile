@@ -53,5 +53,15 @@ kafka: venv kafka-jars ## run a local broker in the foreground (Ctrl-C stops it)
 schemas: venv ## regenerate schemas/ from the models
 	$(BIN)/webhook-consumer schemas --out schemas
 
+$(BIN)/.bench-installed: $(BIN)/.installed pyproject.toml constraints.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	@touch $@
+
+bench: venv kafka-jars $(BIN)/.bench-installed ## benchmarks vs raw baselines, < 10 min (docs/BENCHMARKS.md)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-soak: venv kafka-jars $(BIN)/.bench-installed ## the 10-minute memory soak at 500 events/s
+	$(BIN)/python -m bench.run --soak $(BENCH_ARGS)
+
 clean: ## remove the venv and caches (keeps the Kafka jars)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
