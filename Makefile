@@ -44,6 +44,9 @@ pytest: venv kafka-jars ## the test suite (starts and stops its own Kafka broker
 
 test: lint typecheck pytest ## everything CI runs
 
+fuzz: venv ## the hardening suite's fuzz properties with 20 000 examples each (docs/security.md)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/hardening/test_fuzz.py --timeout=0 $(PYTEST_ARGS)
+
 demo: venv kafka-jars ## the service end to end: local broker, capture sink, consumer, the spec's scenarios
 	$(BIN)/python -m dev.demo
 
