@@ -29,10 +29,21 @@ class _Partition:
     finished: set[int] = field(default_factory=set)  # finished but not yet at the front
     committable: int | None = None  # next offset to commit, None before the first record
     committed: int | None = None  # last offset handed to Kafka
+    last: int = -1  # the last offset started
+
+    def begin(self, offset: int) -> bool:
+        if offset <= self.last:
+            return False
+        self.last = offset
+        return True
 
 
 class OffsetTracker:
-    """Per-partition watermark of finished records. Offsets must be started in ascending order."""
+    """Per-partition watermark of finished records.
+
+    Offsets are started in ascending order; an offset at or below one already started (a fetch
+    position moved back) is refused (`start` returns False): that record was attempted already.
+    """
 
     def __init__(self) -> None:
         self._parts: dict[TopicPartition, _Partition] = {}
@@ -45,11 +56,24 @@ class OffsetTracker:
         for tp in tps:
             self._parts.pop(tp, None)
 
-    def start(self, tp: TopicPartition, offset: int) -> None:
+    def start(self, tp: TopicPartition, offset: int) -> bool:
         part = self._parts.setdefault(tp, _Partition())
-        if part.pending and offset <= part.pending[-1]:
-            raise ValueError(f"{tp}: offset {offset} started after {part.pending[-1]}")
+        if not part.begin(offset):
+            return False
         part.pending.append(offset)
+        return True
+
+    def start_finished(self, tp: TopicPartition, offset: int) -> bool:
+        """`start` and `finish` at once, for a record with nothing left to do (most of them)."""
+        part = self._parts.setdefault(tp, _Partition())
+        if not part.begin(offset):
+            return False
+        if part.pending:
+            part.pending.append(offset)
+            part.finished.add(offset)
+        else:
+            part.committable = offset + 1
+        return True
 
     def finish(self, tp: TopicPartition, offset: int) -> None:
         """Mark a record done. Unknown partitions (revoked meanwhile) are ignored."""

@@ -15,6 +15,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from consumer import metrics
 from consumer.commit import OffsetTracker, TopicPartition
@@ -40,11 +41,18 @@ class Record:
         return TopicPartition(self.topic, self.partition)
 
 
-Handler = Callable[[Record], Awaitable[None]]
+J = TypeVar("J")
 
 
-class Dispatcher:
-    def __init__(self, handler: Handler, tracker: OffsetTracker, max_in_flight: int) -> None:
+class Dispatcher(Generic[J]):
+    """Runs `handler(record, job)` per submitted record; `done` ends a record that has no job."""
+
+    def __init__(
+        self,
+        handler: Callable[[Record, J], Awaitable[None]],
+        tracker: OffsetTracker,
+        max_in_flight: int,
+    ) -> None:
         self._handler = handler
         self._tracker = tracker
         self._max = max_in_flight
@@ -67,14 +75,24 @@ class Dispatcher:
             self._room.clear()
             await self._room.wait()
 
-    def submit(self, record: Record) -> None:
-        """Start handling a record now (after the previous record of its key, if any)."""
+    def done(self, record: Record) -> bool:
+        """A record with nothing left to do: finished at once, no task, no slot taken.
+
+        Its key's order is not affected: it sends nothing, so nothing can overtake it.
+        False when the record's offset was started already (see `OffsetTracker`).
+        """
+        return self._tracker.start_finished(record.tp, record.offset)
+
+    def submit(self, record: Record, job: J) -> bool:
+        """Start `handler(record, job)` now (after the previous record of its key, if any).
+
+        False, and nothing started, when the record's offset was started already.
+        """
         tp = record.tp
-        self._tracker.start(tp, record.offset)
+        if not self._tracker.start(tp, record.offset):
+            return False
         previous = self._chains.get((tp, record.key)) if record.key is not None else None
-        task = asyncio.create_task(
-            self._run(record, previous), name=f"record {tp} @{record.offset}"
-        )
+        task = asyncio.create_task(self._run(record, job, previous))
         self._tasks.setdefault(tp, set()).add(task)
         if record.key is not None:
             self._chains[(tp, record.key)] = task
@@ -82,14 +100,15 @@ class Dispatcher:
         metrics.in_flight.set(self._count)
         if self._count >= self._max:
             self._room.clear()
+        return True
 
-    async def _run(self, record: Record, previous: asyncio.Task[None] | None) -> None:
+    async def _run(self, record: Record, job: J, previous: asyncio.Task[None] | None) -> None:
         tp = record.tp
         ended = False  # a cancelled record (shutdown) is not finished: it must not be committed
         try:
             if previous is not None and not previous.done():
                 await asyncio.wait([previous])
-            await self._handler(record)
+            await self._handler(record, job)
             ended = True
         except asyncio.CancelledError:
             raise

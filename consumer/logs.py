@@ -66,8 +66,19 @@ def _orjson_dumps(obj: Any, default: Any = None) -> str:
     return orjson.dumps(obj, default=default or str).decode()
 
 
+#: The level `configure_logging` set last (unconfigured structlog shows everything).
+_current_level = logging.DEBUG
+
+
+def log_level_enabled(level: str) -> bool:
+    """Whether lines at `level` are written: lets a hot path skip building a debug line."""
+    return _LEVELS[level] >= _current_level
+
+
 def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | None = None) -> None:
     """Configure structlog (and route stdlib logging, e.g. aiokafka's, through the same output)."""
+    global _current_level  # logging is configured once per process, here
+    _current_level = _LEVELS[level]
     out = stream or sys.stdout
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,

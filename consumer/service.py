@@ -24,16 +24,21 @@ from consumer.health import HealthServer
 from consumer.kafka.dlq import DeadLetters
 from consumer.kafka.source import Source
 from consumer.logs import get_logger
-from consumer.pipeline import Pipeline
+from consumer.pipeline import Job, Pipeline
 from consumer.route import ChannelLookup
 
 log = get_logger("consumer.service")
 
 #: How often finished records' offsets are committed (also on revoke and at shutdown) ...
 COMMIT_INTERVAL_S = 1.0
-#: ... or sooner, once this many records (times WEBHOOK_MAX_IN_FLIGHT) finished since the last
-#: commit: what a crash can replay stays about the size of the in-flight bound.
+#: ... or sooner, once this many records (times WEBHOOK_MAX_IN_FLIGHT) that posted or
+#: dead-lettered something finished since the last commit: the chat messages a crash can replay
+#: stay about the size of the in-flight bound. (Replaying records that notify nobody costs
+#: nothing visible, so they count for less: see COMMIT_EVERY_QUIET_RECORDS.)
 COMMIT_EVERY_IN_FLIGHTS = 1
+#: ... or once this many records that notified nobody finished (keeps a busy audit log's
+#: committed offset close to where the consumer is, at a few commits per second).
+COMMIT_EVERY_QUIET_RECORDS = 5000
 #: Records asked for per fetch at most (the in-flight room bounds it further).
 FETCH_MAX_RECORDS = 500
 #: How long one fetch waits for records; also how quickly the loop notices a stop.
@@ -74,10 +79,11 @@ class Service:
         self._commit_lock = asyncio.Lock()
         self._commit_soon = asyncio.Event()
         self._finished_since_commit = 0
+        self._quiet_since_commit = 0
         self._commit_every = max(1, settings.webhook_max_in_flight * COMMIT_EVERY_IN_FLIGHTS)
         self._lag_labels: set[TopicPartition] = set()
         self._source: Source | None = None
-        self._dispatcher: Dispatcher | None = None
+        self._dispatcher: Dispatcher[Job] | None = None
         self._pipeline: Pipeline | None = None
 
     # -- probes -------------------------------------------------------------------------------
@@ -117,14 +123,14 @@ class Service:
                 stack.push_async_callback(dead_letters.stop)
             pipeline = Pipeline(self.schemas, self.directory, delivery, dead_letters)
             self._pipeline = pipeline
-            self._dispatcher = Dispatcher(self._handle, self.tracker, s.webhook_max_in_flight)
+            self._dispatcher = Dispatcher[Job](self._handle, self.tracker, s.webhook_max_in_flight)
             self._source = Source(s, list(self.schemas), self._assigned, self._revoked)
             await self._source.start()
             stack.push_async_callback(self._source.stop)
             committer = asyncio.create_task(self._commit_loop(), name="commit loop")
             self._consuming = True
             try:
-                await self._consume(self._source, self._dispatcher, stop)
+                await self._consume(self._source, pipeline, self._dispatcher, stop)
             finally:
                 self._consuming = False
                 committer.cancel()
@@ -132,7 +138,9 @@ class Service:
                     await committer
                 await self._shutdown(self._dispatcher)
 
-    async def _consume(self, source: Source, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
+    async def _consume(
+        self, source: Source, pipeline: Pipeline, dispatcher: Dispatcher[Job], stop: asyncio.Event
+    ) -> None:
         stopping = asyncio.create_task(stop.wait())
         try:
             while not stop.is_set():
@@ -144,11 +152,25 @@ class Service:
                     timeout_ms=FETCH_TIMEOUT_MS,
                 )
                 for record in records:
-                    dispatcher.submit(record)
+                    job = pipeline.prepare(record)  # decode, decide, route: no task needed yet
+                    accepted = (
+                        dispatcher.done(record) if job is None else dispatcher.submit(record, job)
+                    )
+                    if not accepted:  # the fetch position moved back: attempted already
+                        log.warning(
+                            "record_seen_before",
+                            topic=record.topic,
+                            partition=record.partition,
+                            offset=record.offset,
+                        )
+                    elif job is None:
+                        self._quiet_since_commit += 1
+                        if self._quiet_since_commit >= COMMIT_EVERY_QUIET_RECORDS:
+                            self._commit_soon.set()
         finally:
             stopping.cancel()
 
-    async def _shutdown(self, dispatcher: Dispatcher) -> None:
+    async def _shutdown(self, dispatcher: Dispatcher[Job]) -> None:
         t0 = time.monotonic()
         in_flight = dispatcher.in_flight
         drained = await dispatcher.drain(within_s=self.drain_timeout_s)
@@ -162,14 +184,17 @@ class Service:
             drain_ms=round((time.monotonic() - t0) * 1000),
         )
 
-    async def _handle(self, record: Record) -> None:
+    async def _handle(self, record: Record, job: Job) -> None:
         try:
             if self._pipeline is not None:
-                await self._pipeline.handle(record)
+                await self._pipeline.run(record, job)
         finally:
-            self._finished_since_commit += 1
-            if self._finished_since_commit >= self._commit_every:
-                self._commit_soon.set()
+            self._finished()
+
+    def _finished(self) -> None:
+        self._finished_since_commit += 1
+        if self._finished_since_commit >= self._commit_every:
+            self._commit_soon.set()
 
     # -- commits ------------------------------------------------------------------------------
     async def _commit_loop(self) -> None:
@@ -179,6 +204,7 @@ class Service:
                     await self._commit_soon.wait()
             self._commit_soon.clear()
             self._finished_since_commit = 0
+            self._quiet_since_commit = 0
             await self._commit()
 
     async def _commit(self, tps: list[TopicPartition] | None = None) -> None:

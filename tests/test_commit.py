@@ -61,11 +61,12 @@ def test_a_revoked_partition_forgets_its_records() -> None:
     assert tracker.in_flight(TP) == 0
 
 
-def test_offsets_must_be_started_in_order() -> None:
+def test_an_offset_already_started_is_refused() -> None:
     tracker = OffsetTracker()
-    tracker.start(TP, 7)
-    with pytest.raises(ValueError, match="started after"):
-        tracker.start(TP, 7)
+    assert tracker.start(TP, 7)
+    assert not tracker.start(TP, 7)
+    assert not tracker.start(TP, 5)
+    assert tracker.in_flight(TP) == 1
 
 
 @settings(max_examples=200, deadline=None)
@@ -80,3 +81,17 @@ def test_the_offset_never_passes_an_unfinished_record(order: list[int], how_many
     committable = tracker.to_commit().get(TP, 0)
     assert all(o in done for o in range(committable))
     assert committable == 30 or committable not in done
+
+
+def test_a_record_with_nothing_to_do_is_finished_at_once_but_never_overtakes() -> None:
+    tracker = OffsetTracker()
+    tracker.start_finished(TP, 0)
+    assert tracker.to_commit() == {TP: 1}
+    tracker.start(TP, 1)  # a notification still being delivered
+    tracker.start_finished(TP, 2)
+    tracker.start_finished(TP, 3)
+    assert tracker.to_commit() == {TP: 1}  # 2 and 3 are done, but 1 holds the offset
+    tracker.finish(TP, 1)
+    assert tracker.to_commit() == {TP: 4}
+    assert not tracker.start_finished(TP, 3)  # seen before: refused, nothing changes
+    assert tracker.to_commit() == {TP: 4}
