@@ -43,7 +43,6 @@ def machine() -> dict[str, Any]:
         "aiohttp": metadata.version("aiohttp"),
         "pydantic": metadata.version("pydantic"),
         "uvloop": metadata.version("uvloop"),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 

@@ -6,8 +6,9 @@
     python -m bench.run --soak           # the 10-minute memory soak (make bench-soak)
     python -m bench.run --profile        # pyinstrument profiles of the service paths
 
-Prints a table of ratios and the goals met or not; a full run writes
-bench/results/<date>.json and docs/bench-throughput.png (a quick one <date>-quick.json only).
+Prints a table of ratios and the goals met or not; a complete run (and the soak) writes
+bench/results/<date>.json and docs/bench-throughput.png; a quick or partial one
+(`--quick`, `--scenario`, `--no-uvloop`) writes <date>-quick.json or <date>-partial.json only.
 The broker is started here (`dev.localkafka`) unless KAFKA_BOOTSTRAP_SERVERS names one.
 """
 
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import datetime
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -172,6 +174,19 @@ def run_steady(
     return {**top, "samples": [{k: r[k] for k in keys} for r in samples]}
 
 
+def code_version() -> dict[str, Any]:
+    """The commit measured, and whether `consumer/` had uncommitted changes (a shared tree)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "consumer_changed": bool(git("status", "--porcelain", "--", "consumer")),
+    }
+
+
 @contextlib.contextmanager
 def broker() -> Iterator[str]:
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
@@ -246,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     loops = ("asyncio",) if args.no_uvloop else LOOPS
     started = time.monotonic()
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
+    code = code_version()
     # The service logs at info, as in production; the lines are rendered, then thrown away.
     with Path(os.devnull).open("w") as devnull:
         configure_logging("info", "json", stream=devnull)
@@ -262,22 +279,38 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     elapsed = time.monotonic() - started
     today = datetime.datetime.now(datetime.UTC).date().isoformat()
-    path = RESULTS / (f"{today}-quick.json" if args.quick else f"{today}.json")
+    # Only a complete run (every scenario, both loops) or the soak writes the day's results;
+    # a quick or partial run, e.g. while working on one path, writes beside them.
+    complete = not args.quick and not args.scenario and not args.no_uvloop
+    if args.quick:
+        path = RESULTS / f"{today}-quick.json"
+    elif complete or args.soak:
+        path = RESULTS / f"{today}.json"
+    else:
+        path = RESULTS / f"{today}-partial.json"
     document = report.read_json(path)
     document.setdefault("scenarios", {}).update(scenarios)
     document.update(
         {
             "date": today,
-            "machine": document.get("machine") or report.machine(),
-            "sizes": document.get("sizes") or asdict(sizes),
+            # A soak adds to the day's bench results; a bench run describes the machine anew.
+            "machine": (args.soak and document.get("machine")) or report.machine(),
+            "sizes": {**document.get("sizes", {}), **asdict(sizes)},
             "goals": report.goals_json(document["scenarios"]),
         }
     )
     document.setdefault("wall_seconds", {})["soak" if args.soak else "bench"] = round(elapsed, 1)
+    document.setdefault("code", {})["soak" if args.soak else "bench"] = code
+    # The machine is shared: how busy it was (1-minute load average; 2 cores) says how far to
+    # trust the run.
+    document.setdefault("load_average", {})["soak" if args.soak else "bench"] = {
+        "start": load_at_start,
+        "end": [round(x, 2) for x in os.getloadavg()],
+    }
     report.write_json(path, document)
     print(report.table(document["scenarios"]))
     print(f"\nwritten: {path.relative_to(ROOT)} ({elapsed:.0f} s)")
-    if not args.quick and not args.soak:
+    if complete and not args.soak:
         m = document["machine"]
         report.chart(
             CHART,
