@@ -84,8 +84,10 @@ def render(notification: Notification, channel: ChannelConfig) -> OutboundReques
     if link:
         embed["url"] = link
     if lines:
-        fitted = fit(lines, MAX_DESCRIPTION_CHARS + 1, _cost)  # + the last "\n"
-        embed["description"] = "\n".join(_line(p) for p in fitted)
+        rendered = [_line(p) for p in lines]  # escaped once; fitted only when over the limit
+        if sum(units(r) + 1 for r in rendered) > MAX_DESCRIPTION_CHARS + 1:  # + the last "\n"
+            rendered = [_line(p) for p in fit(lines, MAX_DESCRIPTION_CHARS + 1, _cost)]
+        embed["description"] = "\n".join(rendered)
     body = {"embeds": [embed], "allowed_mentions": {"parse": []}}
     return OutboundRequest(url=channel.url, body=body)
 
