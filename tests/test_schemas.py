@@ -10,6 +10,9 @@ import jsonschema
 import orjson
 import pytest
 
+from consumer.channel import ChannelsFile
+from consumer.decode import decode
+from consumer.errors import DecodeError
 from consumer.schemas import SCHEMA_FILES, json_schemas, render_schema
 from tests.support.events import EVENTS_DIR
 
@@ -105,3 +108,56 @@ def test_the_channels_schema_accepts_the_architecture_example() -> None:
     validator = jsonschema.Draft202012Validator(json_schemas()["channels.schema.json"])
     validator.validate(example)
     assert not validator.is_valid({"channels": [{**example["channels"][0], "typo": 1}]})
+
+
+def test_the_schemas_accept_every_valid_sample_as_the_service_does_aliases_included() -> None:
+    schemas = json_schemas()
+    checked = 0
+    for path in sorted(EVENTS_DIR.glob("*.json")):
+        raw = path.read_bytes()
+        for topic in ("audit-log", "hosted-auth-sessions"):
+            validator = jsonschema.Draft202012Validator(schemas[f"{topic}.schema.json"])
+            try:
+                decode(topic, raw)
+            except DecodeError:
+                continue
+            validator.validate(orjson.loads(raw))  # e.g. projectId, memberId, timestamp
+            checked += 1
+    assert checked >= 15
+
+
+@pytest.mark.parametrize(
+    ("instance", "valid"),
+    [
+        ({"id": "a", "projectId": "p", "tag": "t", "timestamp": "2026-12-04T00:00:00Z"}, True),
+        ({"id": "a", "project_id": "p", "tag": "t", "createdAt": "2026-12-04T00:00:00Z"}, True),
+        ({"id": "a", "tag": "t", "created_at": "2026-12-04T00:00:00Z"}, False),
+        ({"id": "a", "projectId": "p", "tag": "t"}, False),
+    ],
+    ids=[
+        "camelCase project id and the timestamp alias are accepted",
+        "createdAt is accepted",
+        "a project id under no name is missing",
+        "a creation time under no name is missing",
+    ],
+)
+def test_a_required_field_may_come_under_any_of_its_names(
+    instance: dict[str, object], valid: bool
+) -> None:
+    validator = jsonschema.Draft202012Validator(json_schemas()["audit-log.schema.json"])
+    assert validator.is_valid(instance) is valid
+
+
+def test_the_channels_schema_accepts_the_camel_case_keys_the_model_accepts() -> None:
+    channel = {
+        "id": "tg",
+        "projectId": "p",
+        "type": "telegram",
+        "url": "https://api.telegram.org/bot1:x/sendMessage",
+        "chatId": "-100",
+        "ratePerS": 1,
+    }
+    ChannelsFile.model_validate({"channels": [channel]})
+    jsonschema.Draft202012Validator(json_schemas()["channels.schema.json"]).validate(
+        {"channels": [channel]}
+    )
