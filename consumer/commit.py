@@ -86,10 +86,6 @@ class OffsetTracker:
             part.finished.discard(done)
             part.committable = done + 1
 
-    def in_flight(self, tp: TopicPartition) -> int:
-        part = self._parts.get(tp)
-        return len(part.pending) if part else 0
-
     def to_commit(self, tps: Iterable[TopicPartition] | None = None) -> dict[TopicPartition, int]:
         """Offsets that moved since the last `committed` call, for the given (or all) partitions."""
         selected = self._parts.keys() if tps is None else [tp for tp in tps if tp in self._parts]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Protocol
 
 from consumer import metrics
@@ -58,9 +58,6 @@ class ChannelSource(ChannelLookup, Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
-
-
-DirectoryFactory = Callable[[Settings], ChannelSource]
 
 
 class Service:

@@ -115,7 +115,3 @@ class Source:
             return False
         metrics.commits.labels("ok").inc()
         return True
-
-    def highwater(self, tp: TopicPartition) -> int | None:
-        value: int | None = self._consumer.highwater(KafkaTopicPartition(tp.topic, tp.partition))
-        return value
